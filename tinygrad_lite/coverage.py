@@ -32,6 +32,15 @@ NAMESAKES = {
 }
 
 
+# PyTorch's private modules that scripts reach into (torch._dynamo.config.suppress_errors = True, ...)
+PRIVATE = {
+    "_dynamo": "torch._dynamo (the graph capture of torch.compile) is not covered: tinygrad_lite has no compiler, "
+               "and its torch.compile runs the model eagerly (compiler.py); leave these settings out",
+    "_inductor": "torch._inductor (torch.compile's code generator) is not covered: tinygrad_lite has no compiler "
+                 "(compiler.py); leave these settings out",
+}
+
+
 def _found_in(name, asked_in):
     """The first place, other than ``asked_in``, whose module exports ``name`` (in its ``__all__``; the top level,
     which has none, by a public callable of its own namespace). nn.init's deprecated spellings without the final
@@ -54,6 +63,8 @@ def not_covered(owner, name, obj=None):
     obj = obj if owner == "Tensor" else sys.modules.get(owner)
     what = f"'{type(obj).__name__}' object" if owner == "Tensor" else f"module {owner!r}"
     plain = f"{what} has no attribute {name!r}"
+    if owner == "tinygrad_lite" and name in PRIVATE:
+        return AttributeError(f"{plain}: {PRIVATE[name]}", name=name, obj=obj)
     if name.startswith("_") or (owner == "Tensor" and hasattr(type(obj), name)):
         return AttributeError(plain, name=name, obj=obj)  # (private names, and properties that failed inside)
     tensor = sys.modules["tinygrad_lite"].Tensor
