@@ -228,8 +228,8 @@ def _unsavable(x, where):
             "save dataclasses.asdict(x) instead (a dict of its fields)" if hasattr(x, "__dataclass_fields__") else
             "save vars(x) instead (a dict of its attributes)" if type(x).__name__ == "Namespace" else
             "convert it first (e.g. tuple(x), int(x), str(x)) or leave it out")
-    return (f"save: {where}: cannot save a {type(x)}. Files hold tensors, numpy arrays, int, float, bool, str, "
-            f"None, Size, dtypes, devices and lists, tuples, sets and dicts of these; {hint}")
+    return (f"save: {where}: cannot save a {type(x)}. Files hold tensors, numpy arrays, numbers, strings, None, "
+            f"sizes, dtypes and devices, in lists, tuples, sets and dicts; {hint}")
 
 
 def _write_array(archive, name, array):
