@@ -180,8 +180,8 @@ def _expansions(xp, a, x):
     c, d = xp.full_like(b, 1 / tiny), 1 / b
     d_c, d_d = xp.zeros_like(b), d * d  # (db/da = -1, so d(1/b)/da = 1 / b^2)
     h, d_h, i, done = d, d * d, 0, series
-    while i < INCOMPLETE_STEPS and not bool(done.all()):  # (each one stops when its step is 1 to a few ulps: one
-        i += 1                                             # can stay off by 2 or 3 ulps for good)
+    while i < INCOMPLETE_STEPS and not bool(done.all()):  # (each one stops when its step is 1 to a few ulps, one
+        i += 1                                             # can stay off by 2 or 3 for good, and so is its slope)
         an, b = -i * (i - a), b + 2  # (d an/da = i)
         d, d_d = an * d + b, i * d + an * d_d - 1
         kept = xp.abs(d) >= tiny
@@ -192,5 +192,7 @@ def _expansions(xp, a, x):
         c, d_c = xp.where(kept, c, tiny), xp.where(kept, d_c, 0.0)
         step, d_step = xp.where(done, 1.0, d * c), xp.where(done, 0.0, d_d * c + d * d_c)
         h, d_h = h * step, d_h * step + h * d_step
-        done = done | ~(xp.abs(step - 1) > 1e-15)  # (a nan is done too)
+        # (at an integer a the fraction ends, a_i = 0 at i = a, while its derivative in a goes on: both must settle)
+        settled = (xp.abs(step - 1) <= 1e-15) & (xp.abs(d_step) <= 1e-15 * xp.maximum(1.0, xp.abs(d_h / h)))
+        done = done | settled | xp.isnan(step)
     return series, total, xp.where(series, 0.0, h), d_total, xp.where(series, 0.0, d_h)
