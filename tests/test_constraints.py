@@ -457,3 +457,31 @@ def test_power_abs_cdf_and_cholesky_transforms_and_transformed_cdfs_match_pytorc
             np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
         else:
             assert ours == theirs
+
+
+def test_a_subclass_of_a_library_distribution_with_its_own_arg_constraints():
+    """Round r60: a subclass that lists only its own parameters (BetaProportion(Beta)) raised KeyError on its
+    parent's, whose constraints are still the parent's."""
+    seen = []
+    for L in (tl, torch):
+        D, C = L.distributions, L.distributions.constraints
+
+        class BetaProportion(D.Beta):
+            arg_constraints = {"precision": C.positive}
+
+            def __init__(self, mean, precision, validate_args=None):
+                self.precision = precision
+                super().__init__(mean * precision, (1 - mean) * precision, validate_args=validate_args)
+
+        class Shares(D.Dirichlet):
+            arg_constraints = {"weights": C.positive}
+
+            def __init__(self, weights):
+                self.weights = weights
+                super().__init__(weights)
+
+        seen.append([BetaProportion(L.tensor(0.3), L.tensor(4.0)).log_prob(L.tensor(0.2)).item(),
+                     Shares(L.tensor([1.0, 2.0])).log_prob(L.tensor([0.3, 0.7])).item()])
+        with pytest.raises(ValueError, match="Expected parameter"):
+            BetaProportion(L.tensor(0.3), L.tensor(-4.0))
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-6)

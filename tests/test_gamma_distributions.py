@@ -125,6 +125,20 @@ def test_gradients_of_draws_average_to_the_gradient_of_the_mean():
                 np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=0.05, atol=0.01, err_msg=name)
 
 
+def test_draws_with_small_concentrations_stay_inside_the_support():
+    """Round r60: Beta(0.1, 0.1) drew exact 0s and 1s (infinite log_prob, nan gradients), as PyTorch's clamped
+    sampler never does; and two Gamma draws both at the smallest number made the quotient's gradient inf."""
+    tl.manual_seed(0)
+    a = tl.full((20000,), 0.1, requires_grad=True)
+    d = tl.distributions.Beta(a, a)
+    x = d.rsample()
+    log_p = d.log_prob(x)
+    log_p.sum().backward()
+    assert bool(((x > 0) & (x < 1)).all()) and bool(log_p.isfinite().all()) and bool(a.grad.isfinite().all())
+    z = tl.distributions.Dirichlet(tl.full((5000, 4), 0.01, dtype=tl.float64)).rsample()
+    assert bool(((z > 0) & (z < 1)).all())
+
+
 def test_the_slope_itself_is_not_differentiated_again_as_in_pytorch():
     for L in (tl, torch):
         a = L.tensor([2.0, 0.5], requires_grad=True)

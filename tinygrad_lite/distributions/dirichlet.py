@@ -9,11 +9,14 @@ the Gamma draws' implicit reparameterisation (gamma.py).
 Deliberate difference: PyTorch differentiates a Dirichlet draw by another route, an implicit reparameterisation of
 each coordinate's Beta marginal (Jankowiak and Obermeyer, 2018), whose slope depends on the draw x alone. Both are
 exact pathwise gradients, so their averages over draws agree (the gradient of the expectation); draw by draw they
-differ, as the draws themselves do between the two libraries.
+differ, as the draws themselves do between the two libraries, and PyTorch's varies less from draw to draw (for
+Beta(2, 3), the standard deviation of dx/da over draws is about 0.024 there and 0.037 here: round r60), so a
+training run that learns concentrations through rsample is noisier here.
 """
 from .. import dtypes as dt
 from ..autograd.grad_mode import no_grad
 from ..composed_math import xlogy
+from ..functions import finfo
 from ..special import digamma, lgamma
 from . import constraints
 from .distribution import Distribution
@@ -57,8 +60,14 @@ class Dirichlet(Distribution):
         return self.concentration * (total - self.concentration) / (total ** 2 * (total + 1))
 
     def rsample(self, sample_shape=()):
+        """k Gamma draws over their sum, kept within [tiny, 1 - eps] of the dtype as PyTorch's sampler keeps them
+        (with small concentrations a share rounds to 0 or 1, whose log_prob is infinite); the gradient is the
+        unclamped draw's."""
         draws = differentiable_standard_gamma(self.concentration, self._extended_shape(sample_shape))
-        return draws / draws.sum(-1, keepdim=True)
+        scaled = draws / draws.detach().amax(-1, keepdim=True)  # (the largest 1: the sum's square in the gradient of
+        x = scaled / scaled.sum(-1, keepdim=True)                # the quotient cannot underflow to 0)
+        kind = finfo(x.dtype)
+        return x + (x.detach().clamp(min=kind.tiny, max=1 - kind.eps) - x.detach())
 
     def sample(self, sample_shape=()):
         with no_grad():

@@ -94,6 +94,19 @@ def _constraint_names(distribution):
         return []
 
 
+def _constraint_of(distribution, name):
+    """``name``'s constraint: in the distribution's ``arg_constraints``, else in those of the classes it derives
+    from (a subclass written for PyTorch, ``class BetaProportion(Beta)``, lists its own parameters only); or None."""
+    own = distribution.arg_constraints if _constraint_names(distribution) else {}
+    if name in own:  # (a property where the constraints depend on the parameters: Uniform's low < high)
+        return own[name]
+    for cls in type(distribution).__mro__:
+        found = cls.__dict__.get("arg_constraints")
+        if isinstance(found, dict) and name in found:
+            return found[name]
+    return None
+
+
 def clamp_probs(probs):
     """Probabilities kept within [eps, 1 - eps] of their dtype, so that their logs are finite (PyTorch's
     ``distributions.utils.clamp_probs``)."""
@@ -198,7 +211,9 @@ class Distribution:
         if not self._validate_args:
             return
         values = getattr(self, name) if values is None else values
-        constraint = self.arg_constraints[name] if constraint is None else constraint
+        constraint = _constraint_of(self, name) if constraint is None else constraint
+        if constraint is None:  # (a subclass's own arg_constraints leave out its parent's parameters)
+            return
         with no_grad():
             valid = bool(constraint.check(values).all())
         if not valid:
