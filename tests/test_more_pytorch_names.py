@@ -176,3 +176,18 @@ def test_resize_and_pin_memory_as_old_scripts_use_them():
             L.ones(2, requires_grad=True).resize_(3)
     batch = tl.ones(2)
     assert batch.pin_memory() is batch and not batch.is_pinned()
+
+
+def test_broadcast_shapes_and_the_errors_round_r60_found():
+    for L in (tl, torch):
+        assert tuple(L.broadcast_shapes((2, 1), (3,), 1)) == (2, 3)
+        assert isinstance(L.broadcast_shapes((2, 1)), L.Size)
+        with pytest.raises(RuntimeError):
+            L.broadcast_tensors(L.ones(3), L.ones(4))
+        with pytest.raises(RuntimeError):
+            L.broadcast_shapes((2,), (3,))
+        with pytest.raises(RuntimeError):
+            L.histogram(L.ones(3), 3, range=(3.0, 0.0))
+        with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0, but got NoneType"):
+            L._foreach_norm([L.ones(2), None])
+    assert tl.distributions.utils.logits_to_probs(tl.tensor([0.0]), is_binary=True).item() == 0.5

@@ -61,6 +61,7 @@ from .composed_math import (
     xlogy,
 )
 from .composed import (
+    broadcast_shapes,
     broadcast_tensors,
     broadcast_to,
     chunk,

@@ -176,8 +176,15 @@ def broadcast_tensors(*tensors):
     """The tensors expanded to their common broadcast shape (views, no copies), as a tuple."""
     for t in tensors:
         _check_tensor("broadcast_tensors", t)
-    shape = np_broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    shape = broadcast_shapes(*(t.shape for t in tensors))
     return tuple(t.expand(shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` broadcast to (an int stands for a 1-D shape), as a Size."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    check_broadcast("broadcast_shapes", *shapes)
+    return Size(np_broadcast_shapes(*shapes))
 
 
 def ravel(input):

@@ -28,8 +28,12 @@ BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "clamp_min", 
 
 def _per_tensor(name, tensors, other):
     """``other`` spread over the list: one entry per tensor (a list of tensors or of numbers) or the same for all."""
-    if not isinstance(tensors, (list, tuple)) or not all(isinstance(t, Tensor) for t in tensors):
+    if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"_foreach_{name}(): expected a list of tensors first, got {type(tensors).__name__}")
+    for i, t in enumerate(tensors):  # (a parameter that got no gradient: its .grad is None)
+        if not isinstance(t, Tensor):
+            raise TypeError(f"_foreach_{name}(): expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
     if isinstance(other, (list, tuple)):
         if len(other) != len(tensors):
             raise RuntimeError(f"_foreach_{name}(): tensor lists must have the same number of tensors, got "

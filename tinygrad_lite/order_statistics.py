@@ -113,6 +113,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
         edges = bins.array.astype(input.dtype.np)
     else:  # equal bins: their edges as PyTorch's linspace rounds them, in the input's dtype
         low, high = range if range is not None else (values.min(), values.max()) if values.size else (0.0, 1.0)
+        if low > high:
+            raise RuntimeError(f"torch.histogram: min should not exceed max, but got min {low} max {high}")
         low, high = (float(low) - 0.5, float(high) + 0.5) if low == high else (float(low), float(high))
         edges = linspace(low, high, as_int(bins, "histogram", "bins") + 1, dtype=input.dtype).array
     counts = xp.histogram(values, bins=edges, weights=None if weight is None else weight.array.reshape(-1))[0]

@@ -55,7 +55,7 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .normal import Normal
 from .multivariate_normal import MultivariateNormal
-from . import constraints, transforms
+from . import constraints, transforms, utils
 from .constraint_registry import biject_to, transform_to
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CumulativeDistributionTransform,
                          ExpTransform, IndependentTransform, LowerCholeskyTransform, PowerTransform, SigmoidTransform,
