@@ -171,8 +171,9 @@ def result_type(*operands):
 # A float16 number has 11 bits of precision: a running sum of thousands of them in float16 loses the small terms
 # (at 2048 the spacing of float16 numbers is already 2). PyTorch therefore accumulates float16 sums and matrix
 # products in float32 (its "accumulate type" for half) and rounds the result to float16 once; numpy's float16 sum
-# and matmul round after every step. ``sum_in_float32`` does what PyTorch does for sums; the matrix product, which
-# takes another route on a GPU than on the CPU, is float16_matmul.py's ``matmul_in_float32``.
+# and matmul round after every step. summation.py does what PyTorch does for sums (and for float32 sums across
+# dims); the matrix product, which takes another route on a GPU than on the CPU, is float16_matmul.py's
+# ``matmul_in_float32``.
 FLOAT16 = np.dtype(np.float16)
 
 
@@ -192,12 +193,6 @@ def cast(array, np_dtype):
     as PyTorch says nothing when ``x + 70000`` or ``tensor([7e4], dtype=float16)`` is inf (see above)."""
     return quietly_in_float16(array.astype, np_dtype) if np_dtype == FLOAT16 else array.astype(np_dtype)
 
-
-def sum_in_float32(array, axis=None, keepdims=False):
-    """``array.sum(axis)``; a float16 array is summed in float32 and the sum rounded to float16 once."""
-    if array.dtype != np.float16:
-        return array.sum(axis=axis, keepdims=keepdims)
-    return array.sum(axis=axis, dtype=np.float32, keepdims=keepdims).astype(np.float16)
 
 
 def check_fits(values, d, op):

@@ -12,7 +12,8 @@ counts them), each with the input's shape or one that broadcasting explains, the
 gradient further down.
 """
 from ..device import on_device_of
-from ..dtypes import FLOAT16, quietly_in_float16, sum_in_float32
+from ..dtypes import FLOAT16, quietly_in_float16
+from ..summation import rounded_sum
 from .hooks import run_tensor_hooks
 from .inplace import input_as_used
 
@@ -134,13 +135,13 @@ def unbroadcast(grad, shape):
 
     If x has shape (3,) and was broadcast to (4, 3) in ``x + y``, each x[j] was used 4 times, so
     dL/dx[j] is the sum of the 4 gradients that arrived: we sum over the dims broadcasting added or stretched
-    (float16 in float32, rounded once, as PyTorch: ``dtypes.sum_in_float32``).
+    (float16 in float32, rounded once, as PyTorch: summation.py).
     """
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return sum_in_float32(grad, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    return rounded_sum(grad, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 
 def fit_gradient(fn, i, grad, x):

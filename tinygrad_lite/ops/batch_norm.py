@@ -15,14 +15,15 @@ two sums in dL/dx come from. In evaluation they are the running statistics, cons
 import numpy as np
 
 from ..autograd.function import Function
+from ..summation import rounded_mean, rounded_sum
 
 
 def batch_statistics(x):
     """The mean and the biased variance (divide by n) of each channel of ``x``, shaped to broadcast over it."""
     dims = (0,) + tuple(range(2, x.ndim))
-    mean = x.mean(axis=dims, keepdims=True)
+    mean = rounded_mean(x, axis=dims, keepdims=True)  # (a long float32 sum in float64: summation.py)
     centred = x - mean
-    return mean, (centred * centred).mean(axis=dims, keepdims=True)
+    return mean, rounded_mean(centred * centred, axis=dims, keepdims=True)
 
 
 class BatchNorm(Function):
@@ -48,8 +49,8 @@ class BatchNorm(Function):
         x, weight, mean, inv_std = self.saved_tensors
         dims = (0,) + tuple(range(2, x.ndim))                  # every dim but the channels
         x_hat = (x - mean) * inv_std
-        d_beta = g.sum(axis=dims, keepdims=True)               # \sum_i g_i
-        d_gamma = (g * x_hat).sum(axis=dims, keepdims=True)    # \sum_i g_i \hat{x}_i
+        d_beta = rounded_sum(g, axis=dims, keepdims=True)            # \sum_i g_i
+        d_gamma = rounded_sum(g * x_hat, axis=dims, keepdims=True)   # \sum_i g_i \hat{x}_i
         scale = inv_std if weight is None else weight.reshape(mean.shape) * inv_std
         if self.training:
             n = x.size // x.shape[1]

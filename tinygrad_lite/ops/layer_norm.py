@@ -14,6 +14,7 @@ sample instead of across the batch for one feature, so \gamma sits inside the su
 import numpy as np
 
 from ..autograd.function import Function
+from ..summation import rounded_sum
 
 
 class LayerNorm(Function):
@@ -47,7 +48,7 @@ class LayerNorm(Function):
         grads = [inv_std * (h - h_mean - x_hat * hx_mean)]
         samples = tuple(range(x.ndim - len(self.dims)))                 # the dims in front: one sample each
         if weight is not None:
-            grads.append((g * x_hat).sum(axis=samples))
+            grads.append(rounded_sum(g * x_hat, axis=samples))  # (many samples: summation.py)
         if self.has_bias:
-            grads.append(g.sum(axis=samples))
+            grads.append(rounded_sum(g, axis=samples))
         return tuple(grads)

@@ -10,8 +10,8 @@ broadcast operand over the batch.
 import math
 
 from ..autograd.function import Function
-from ..dtypes import sum_in_float32
 from ..float16_matmul import is_float16_on_gpu, matmul_in_float32
+from ..summation import rounded_sum
 
 
 class MatMul(Function):
@@ -88,4 +88,4 @@ class Linear(Function):
         gw = None if x is None else matmul_in_float32(g.T, x.reshape(g.shape[0], x.shape[-1]))  # dL/dW = G^T X
         if len(self.inputs) == 2:
             return gx, gw
-        return gx, gw, (sum_in_float32(g, axis=0) if self.needs_input_grad[2] else None)
+        return gx, gw, (rounded_sum(g, axis=0) if self.needs_input_grad[2] else None)

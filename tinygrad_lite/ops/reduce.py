@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..device import array_module_of
-from ..dtypes import sum_in_float32
+from ..summation import accumulated_sum, rounded_sum
 
 
 def _restore_dims(g, shape, dim, keepdim):
@@ -21,21 +21,22 @@ def _restore_dims(g, shape, dim, keepdim):
 class Sum(Function):
     r"""z = \sum_i x_i.   dz/dx_i = 1: every summed element gets the whole output gradient.
 
-    float16 is summed in float32 and rounded once, as PyTorch sums it (see ``dtypes.sum_in_float32``)."""
+    float16 is summed in float32 and rounded once, as PyTorch sums it, and a long float32 sum across dims in
+    float64 (summation.py: numpy would add its numbers one at a time)."""
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
-        return sum_in_float32(x, axis=dim, keepdims=keepdim)
+        return rounded_sum(x, axis=dim, keepdims=keepdim)
 
     def backward(self, g):
         return np.broadcast_to(_restore_dims(g, self.shape, self.dim, self.keepdim), self.shape)
 
 
 class Mean(Function):
-    r"""z = \frac{1}{N} \sum_i x_i.   dz/dx_i = 1/N."""
+    r"""z = \frac{1}{N} \sum_i x_i.   dz/dx_i = 1/N.   (The sum accumulated as ``Sum``'s, rounded once.)"""
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
         self.n = x.size if dim is None else int(np.prod([x.shape[d] for d in dim]))
-        return x.mean(axis=dim, keepdims=keepdim)
+        return (accumulated_sum(x, axis=dim, keepdims=keepdim) / self.n).astype(x.dtype, copy=False)
 
     def backward(self, g):  # (float16: 1/N in float32, since N past 65,504 is inf in float16 and 1/inf is 0)
         n = np.float32(self.n) if g.dtype == np.float16 else self.n

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..device import array_module_of
+from ..summation import cumsum_dtype
 
 
 class CumSum(Function):
@@ -14,15 +15,14 @@ class CumSum(Function):
 
     dz_j/dx_i = 1 for j >= i, so dL/dx_i = \sum_{j \ge i} g_j: a cumulative sum of g taken from the end.
     """
-    def forward(self, x, dim):
-        self.dim = dim
-        if x.dtype == np.float16:  # summed in float32 and rounded once, as PyTorch's (in float16 a running sum of
-            return np.cumsum(x, axis=dim, dtype=np.float32).astype(np.float16)  # 0.05s stops growing at 128)
-        return np.cumsum(x, axis=dim)
+    def forward(self, x, dim):  # (float16 summed in float32, float32 on the CPU in float64, rounded once, as
+        self.dim = dim          # PyTorch's kernels sum them: summation.py)
+        sums = np.cumsum(x, axis=dim, dtype=cumsum_dtype(x))
+        return sums.astype(x.dtype, copy=False) if x.dtype.kind == "f" else sums
 
-    def backward(self, g):  # (float16 summed in float32 and rounded once, as the forward)
+    def backward(self, g):
         xp = array_module_of(g)
-        sums = xp.cumsum(xp.flip(g, self.dim), axis=self.dim, dtype=xp.float32 if g.dtype == xp.float16 else None)
+        sums = xp.cumsum(xp.flip(g, self.dim), axis=self.dim, dtype=cumsum_dtype(g))
         return xp.flip(sums, self.dim).astype(g.dtype, copy=False)
 
 
