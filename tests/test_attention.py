@@ -365,3 +365,36 @@ def kernel_choices(lib):
 
 def test_the_choice_of_attention_kernel_allows_and_refuses_as_pytorchs():
     assert kernel_choices(tl) == kernel_choices(torch)
+
+
+def nested_route(L):
+    """Round r61: PyTorch's encoder stack in evaluation, under no_grad, with a padding mask at the ends of the
+    sequences, runs as nested tensors: 0 at the padded positions (mean-pooling over all positions then differs);
+    its constructor warns when the layers rule that route out."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for layer in (L.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), L.nn.TransformerEncoderLayer(8, 2, 16),
+                      L.nn.TransformerEncoderLayer(9, 3, 16, batch_first=True)):
+            stack = L.nn.TransformerEncoder(layer, num_layers=2)
+    said = [str(w.message) for w in caught if "use_nested_tensor" in str(w.message)]
+    stack = L.nn.TransformerEncoder(L.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), num_layers=2)
+    rng = np.random.default_rng(0)
+    with L.no_grad():
+        for p in stack.parameters():
+            p.copy_(L.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 0.3))
+    stack.eval()
+    x = L.tensor(np.sin(np.arange(64)).reshape(2, 4, 8).astype(np.float32))
+    at_end = L.tensor([[False, False, True, True], [False, False, False, True]])
+    in_front = L.tensor([[True, False, False, False], [False, False, False, True]])
+    with L.no_grad():
+        outs = [stack(x, src_key_padding_mask=at_end), stack(x, src_key_padding_mask=in_front)]
+    outs.append(stack(x, src_key_padding_mask=at_end).detach())  # (the graph recorded: no nested route)
+    return said, [o.numpy() for o in outs]
+
+
+def test_the_encoder_stack_zeroes_padded_positions_where_pytorchs_runs_nested_tensors():
+    (ours_said, ours), (theirs_said, theirs) = nested_route(tl), nested_route(torch)
+    assert ours_said == theirs_said and len(ours_said) == 2
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert (ours[0][0, 2:] == 0).all() and (ours[1] != 0).all() and (ours[2] != 0).all()

@@ -9,15 +9,21 @@ An encoder layer is two blocks, each with a residual connection and a layer norm
 decoder layer has a third block between the two: attention from its sequence (the queries) to the encoder's output,
 the ``memory`` (keys and values). Sequence first by default, (S, N, E); ``batch_first=True`` for (N, S, E).
 
-Deliberate difference: PyTorch's ``TransformerEncoder`` in evaluation, under ``no_grad`` with a
-``src_key_padding_mask``, may run as nested tensors and then returns 0 at the padded positions, and it warns at
-construction when that route is off (``enable_nested_tensor``). Here there is one route: the padded positions hold
-the layers' numbers (no loss should read them), and nothing is warned. And a stack's copies of a layer whose
+PyTorch's ``TransformerEncoder`` in evaluation, under ``no_grad``, with a ``src_key_padding_mask`` whose padding
+comes at the end of each sequence (and no ``mask``), runs as nested tensors, which hold no padded positions: its
+output there is 0. Here the layers run on the padded batch as in training, and the padded positions are then set
+to 0 under the same conditions, so both return the same numbers (the rest is unchanged by the route). As PyTorch's,
+its constructor warns when ``enable_nested_tensor`` is True and the layers rule that route out (``batch_first``
+False is the usual reason).
+Deliberate difference: a stack's copies of a layer whose
 activation is a module (``activation=nn.GELU()``) keep it; PyTorch's copies (made by ``copy.deepcopy``, whose
 ``__setstate__`` looks for the activation among the attributes, not the submodules) fall back to relu.
 """
 import copy
+import warnings
 
+from ...amp.autocast_mode import is_autocast_enabled
+from ...autograd.grad_mode import is_grad_enabled
 from ...creation import full
 from ...shapes import check_number, check_size
 from .. import functional as F
@@ -148,6 +154,20 @@ def _clones(owner, layer, n, what):
     return ModuleList([copy.deepcopy(layer) for _ in range(check_size(owner, "num_layers", n))])
 
 
+def _why_not_nested(layer):
+    """Why PyTorch's encoder stack of ``layer`` cannot run as nested tensors ("" if it can), in its words."""
+    name = "encoder_layer"
+    return (f"{name} was not TransformerEncoderLayer" if not isinstance(layer, TransformerEncoderLayer) else
+            f"{name}.norm_first was True" if layer.norm_first else
+            f"{name}.self_attn.batch_first was not True(use batch_first for better inference performance)"
+            if not layer.self_attn.batch_first else
+            f"{name}.self_attn._qkv_same_embed_dim was not True" if not layer.self_attn._qkv_same_embed_dim else
+            f"{name}.self_attn was passed bias=False" if layer.self_attn.in_proj_bias is None else
+            f"{name}.activation_relu_or_gelu was not True" if not layer.activation_relu_or_gelu else
+            f"{name}.norm1.eps was not equal to {name}.norm2.eps" if layer.norm1.eps != layer.norm2.eps else
+            f"{name}.self_attn.num_heads is odd" if layer.self_attn.num_heads % 2 == 1 else "")
+
+
 def _is_causal(mask, is_causal, size):
     """PyTorch's guess when ``is_causal`` is None: whether ``mask`` is the causal mask of that size."""
     if is_causal is not None or mask is None or tuple(mask.shape[-2:]) != (size, size):
@@ -166,7 +186,12 @@ class TransformerEncoder(Module):
         super().__init__()
         self.layers = _clones("TransformerEncoder", encoder_layer, num_layers, "encoder_layer")
         self.num_layers, self.norm = num_layers, norm
-        self.enable_nested_tensor, self.use_nested_tensor, self.mask_check = enable_nested_tensor, False, mask_check
+        why_not = _why_not_nested(encoder_layer)
+        self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        self.use_nested_tensor = enable_nested_tensor and not why_not
+        if enable_nested_tensor and why_not:  # (PyTorch's warning, word for word)
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          UserWarning, stacklevel=2)
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         padding = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src)
@@ -176,7 +201,19 @@ class TransformerEncoder(Module):
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=padding)
+        if self._nested_route(src, mask, padding):  # (PyTorch's nested tensors hold nothing at the padded positions)
+            output = output.masked_fill((padding != 0).unsqueeze(-1), 0.0)
         return output if self.norm is None else self.norm(output)
+
+    def _nested_route(self, src, mask, padding):
+        """Would PyTorch run this call as nested tensors (its "fast path" conditions, in its order)?"""
+        if not (self.use_nested_tensor and self.layers and src.ndim == 3 and padding is not None and mask is None):
+            return False
+        first = self.layers[0]
+        keep = padding == 0
+        left_aligned = not self.mask_check or bool((keep[:, 1:] <= keep[:, :-1]).all())  # (the padding at the end)
+        needs_grad = is_grad_enabled() and any(p.requires_grad for p in first.parameters())
+        return not first.training and left_aligned and not is_autocast_enabled() and not needs_grad
 
 
 class TransformerDecoder(Module):
