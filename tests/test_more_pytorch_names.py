@@ -3,6 +3,7 @@ numeric functions (fmax, fmin, float_power, true_divide, dist, vander, logspace,
 layers (RReLU, Softmax2d, ChannelShuffle, AlphaDropout, FeatureAlphaDropout, F.pdist), the random fillings
 (exponential_, geometric_, log_normal_, cauchy_, random_: their distributions, as the numbers are the library's
 own) and amp.custom_fwd / custom_bwd."""
+import importlib
 import math
 
 import numpy as np
@@ -191,3 +192,23 @@ def test_broadcast_shapes_and_the_errors_round_r60_found():
         with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0, but got NoneType"):
             L._foreach_norm([L.ones(2), None])
     assert tl.distributions.utils.logits_to_probs(tl.tensor([0.0]), is_binary=True).item() == 0.5
+
+
+def test_missing_submodules_say_why_and_the_imported_ones_import():
+    """Round r61: word_language_model imports torch.onnx on its eighth line and mnist_hogwild torch.multiprocessing;
+    a submodule the library lacks said only 'No module named'."""
+    with pytest.raises(ModuleNotFoundError, match="torch.fft needs complex tensors"):
+        importlib.import_module("tinygrad_lite.fft")
+    with pytest.raises(ModuleNotFoundError, match="forward-mode AD is not covered; torch.func.jvp"):
+        importlib.import_module("tinygrad_lite.autograd.forward_ad")
+    with pytest.raises(ModuleNotFoundError, match=r"^No module named 'tinygrad_lite.no_such_thing'$"):
+        importlib.import_module("tinygrad_lite.no_such_thing")
+    onnx, mp = importlib.import_module("tinygrad_lite.onnx"), importlib.import_module("tinygrad_lite.multiprocessing")
+    assert not onnx.is_in_onnx_export() and mp.cpu_count() >= 1 and mp.Process is importlib.import_module(
+        "multiprocessing").Process
+    with pytest.raises(NotImplementedError, match="onnx.export is not covered"):
+        onnx.export(tl.nn.Linear(2, 2), (tl.ones(1, 2),), "model.onnx")
+    for attempt in (lambda: tl.nn.Linear(2, 2).share_memory(), lambda: tl.ones(2).share_memory_()):
+        with pytest.raises(NotImplementedError, match="Hogwild"):
+            attempt()
+    assert not tl.ones(2).is_shared()

@@ -12,6 +12,7 @@ The error keeps ``name`` and ``obj``, so Python still adds its own "Did you mean
 Tensor's ``__getattr__`` and the packages' module ``__getattr__`` (``__getattr__ = missing_names(__name__)``) raise
 it; Python calls them only for a name that normal lookup did not find, so a name that exists costs nothing more.
 """
+import importlib.abc
 import sys
 
 # where the library keeps its public functions and classes, searched in this order for a name asked elsewhere
@@ -90,3 +91,36 @@ def missing_names(module_name):
     def __getattr__(name):
         raise not_covered(module_name, name)
     return __getattr__
+
+
+# PyTorch's submodules that the library does not have: ``import torch.fft`` says so (a plain ModuleNotFoundError
+# otherwise); what it would need is named where there is something to say
+SUBMODULES = {
+    "fft": "torch.fft needs complex tensors, which tinygrad_lite does not have",
+    "hub": "torch.hub downloads models, and tinygrad_lite loads no weights from the internet",
+    "fx": "torch.fx traces programs into graphs, for compilers; tinygrad_lite runs every op as it is called",
+    "export": "torch.export traces programs into graphs, for compilers; tinygrad_lite runs every op eagerly",
+    "_dynamo": PRIVATE["_dynamo"], "_inductor": PRIVATE["_inductor"],
+    "ao": "torch.ao (quantization, pruning) is not covered", "quantization": "quantization is not covered",
+    "sparse": "sparse tensors are not covered", "mps": "the 'mps' device (Apple GPUs) is not covered",
+    "xpu": "the 'xpu' device is not covered", "package": "torch.package is not covered",
+    "types": "torch.types (type hints) is not covered", "overrides": "torch.overrides is not covered",
+    "utils.model_zoo": "it downloads weights, and tinygrad_lite loads no weights from the internet",
+    "autograd.forward_ad": "forward-mode AD is not covered; torch.func.jvp computes a Jacobian-vector product",
+}
+
+
+class MissingSubmodules(importlib.abc.MetaPathFinder):
+    """Last on ``sys.meta_path``: an import of a PyTorch submodule the library lacks (``import tinygrad_lite.fft``)
+    raises ModuleNotFoundError with the reason, where Python would say only that there is no such module."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, rest = fullname.partition(".")
+        if package == "tinygrad_lite" and rest in SUBMODULES:
+            raise ModuleNotFoundError(f"No module named {fullname!r}: {SUBMODULES[rest]} (tinygrad_lite covers a "
+                                      f"part of PyTorch; its README lists it)", name=fullname)
+        return None
+
+
+if not any(isinstance(finder, MissingSubmodules) for finder in sys.meta_path):
+    sys.meta_path.append(MissingSubmodules())

@@ -10,7 +10,8 @@ numpy (or CuPy) array, so the answers are the array's:
 - ``storage_offset()``: how many numbers from the start of the memory the tensor begins (a view's place in its
   base);
 - ``get_device()``: -1 on the CPU, the GPU's index on "cuda";
-- ``pin_memory()``: the tensor itself (there is no page-locked memory here; ``is_pinned()`` is False).
+- ``pin_memory()``: the tensor itself (there is no page-locked memory here; ``is_pinned()`` is False);
+- ``share_memory_()`` refuses: another process gets a copy of a numpy array (``is_shared()`` is False).
 Deliberate difference: a few views that PyTorch makes (``unfold``'s) are copies here, and their pointers say so.
 """
 from .device import is_gpu_array
@@ -46,6 +47,21 @@ def get_device(self):
     return -1 if self.device.type == "cpu" else self.device.index or 0
 
 
+SHARING = ("share_memory is not covered by tinygrad_lite: its tensors are numpy arrays, which another process "
+           "receives as a copy, so several processes cannot train one model (Hogwild!); train in one process, or "
+           "give each its own model and average their state_dicts")
+
+
+def share_memory_(self):
+    """Refused (``SHARING``): there is no memory shared between processes here."""
+    raise NotImplementedError(SHARING)
+
+
+def is_shared(self):
+    """False: no tensor here lives in memory shared between processes."""
+    return False
+
+
 def pin_memory(self, device=None):
     """The tensor itself. PyTorch copies it into page-locked host memory, from which copies to a GPU run faster;
     here host arrays are numpy's and CuPy copies from them as they are, so there is nothing to pin."""
@@ -59,6 +75,6 @@ def is_pinned(self, device=None):
     return False
 
 
-for _function in (data_ptr, stride, storage_offset, get_device, pin_memory, is_pinned):
+for _function in (data_ptr, stride, storage_offset, get_device, pin_memory, is_pinned, share_memory_, is_shared):
     setattr(Tensor, _function.__name__, _function)
 __all__ = []

@@ -37,6 +37,7 @@ from ...autograd.hooks import add_hook as _add_hook
 from ...device import cuda_device, move
 from ...device import device as Device
 from ...memory_formats import check_memory_format
+from ...storage import SHARING
 from ...tensor import Tensor
 from ...utils.hooks import BackwardHook
 from ..parameter import Parameter, is_lazy
@@ -660,6 +661,11 @@ class Module:
             raise RuntimeError(f"Module.type({dst_type!r}): parameters that require grad must stay floating point "
                                "(PyTorch refuses this too); use model.float(), model.double() or model.half()")
         return self._apply(convert)
+
+    def share_memory(self):
+        """Refused: PyTorch moves the parameters to shared memory so that several processes train one model
+        (Hogwild!); here another process would get a copy, and the processes' training would never meet."""
+        raise NotImplementedError(SHARING)
 
     def cpu(self):
         return self.to("cpu")
