@@ -139,11 +139,12 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} does not define support")
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
-        """With ``validate_args``, the parameters already set (a subclass sets its own, then calls this, as in
-        PyTorch) are checked against ``arg_constraints``; a subclass that sets them later checks them itself."""
+        """With ``validate_args``, the parameters already set (a subclass written for PyTorch sets its own, then
+        calls this) are checked against ``arg_constraints``. The library's own distributions check theirs
+        themselves, once each, in the order of PyTorch's messages."""
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
         self._validate_args = Distribution._validate_default if validate_args is None else validate_args
-        if self._validate_args:
+        if self._validate_args and not type(self).__module__.startswith(__package__):
             for name in _constraint_names(self):
                 if isinstance(self.__dict__.get(name), Tensor) and not is_dependent(self.arg_constraints[name]):
                     self._check_parameter(name)
