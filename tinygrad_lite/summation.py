@@ -26,8 +26,8 @@ def accumulated_sum(array, axis=None, keepdims=False):
     """``array.sum(axis)`` in the dtype it is accumulated in (module docstring), not yet rounded back."""
     if array.dtype == np.float16:
         return array.sum(axis=axis, dtype=np.float32, keepdims=keepdims)
-    if array.size >= ONE_AT_A_TIME and array.dtype == np.float32 and type(array) is np.ndarray and \
-            _one_at_a_time(array, axis):  # (the size first: a small array, the usual case, is answered at once)
+    if type(array) is np.ndarray and array.size >= ONE_AT_A_TIME and array.dtype == np.float32 and \
+            _one_at_a_time(array, axis):  # (a small array, the usual case, is answered at once)
         return array.sum(axis=axis, dtype=np.float64, keepdims=keepdims)
     return array.sum(axis=axis, keepdims=keepdims)
 

@@ -8,9 +8,13 @@ One epoch is::
 Where we differ from PyTorch on purpose:
 
 - ``num_workers > 0`` is accepted but the samples are still loaded in this process, one batch after another
-  (as with ``num_workers=0``): the batches are the same, only not loaded in parallel. ``pin_memory``,
-  ``timeout``, ``worker_init_fn``, ``prefetch_factor`` and the other worker options are accepted and ignored
-  (``prefetch_factor`` and ``persistent_workers=True`` with ``num_workers=0`` are refused, as PyTorch refuses them).
+  (as with ``num_workers=0``): for a map-style dataset the batches are the same, only not loaded in parallel.
+  There are no worker processes, so ``worker_init_fn`` is not called and ``get_worker_info()`` is None: an
+  ``IterableDataset`` that splits its stream among workers by ``get_worker_info`` yields it once, whole, as
+  PyTorch's workers do together; one that does not split it yields it once here, where each of PyTorch's
+  ``num_workers`` workers yields a full copy. ``pin_memory``, ``timeout``, ``prefetch_factor`` and the other worker
+  options are accepted and ignored (``prefetch_factor`` and ``persistent_workers=True`` with ``num_workers=0`` are
+  refused, as PyTorch refuses them).
 - A shortcut for tensors: when the dataset is a ``TensorDataset``, a ``Subset`` of one (as ``random_split``
   makes) or a plain Tensor (exactly these types: a subclass may override ``__getitem__``), and ``collate_fn``
   is the default, each tensor is indexed once with the whole list of indices, ``X[indices]``, instead of

@@ -11,6 +11,7 @@
 import bisect
 import itertools
 import math
+import numbers
 import warnings
 
 from ...creation import randperm
@@ -209,10 +210,13 @@ def random_split(dataset, lengths, generator=default_generator):
     consecutive pieces.
     """
     check_dataset("random_split", dataset)
-    if not isinstance(lengths, (list, tuple, range)) or not all(isinstance(x, (int, float)) for x in lengths):
+    if hasattr(lengths, "tolist"):  # (a numpy array or a tensor of lengths, as PyTorch takes)
+        lengths = lengths.tolist()
+    if not isinstance(lengths, (list, tuple, range)) or not all(
+            isinstance(x, (numbers.Integral, numbers.Real)) and not isinstance(x, bool) for x in lengths):
         raise TypeError(f"random_split: lengths must be a list of sample counts (e.g. [800, 200]) or of fractions "
                         f"(e.g. [0.8, 0.2]), got {lengths!r:.60}")
-    lengths = list(lengths)
+    lengths = [int(x) if isinstance(x, numbers.Integral) else float(x) for x in lengths]  # (numpy's numbers too)
     n = len(dataset)
     total = sum(lengths)
     if math.isclose(total, 1) and total <= 1:

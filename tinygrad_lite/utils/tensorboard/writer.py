@@ -229,11 +229,8 @@ class SummaryWriter:
         values = _to_numpy(values, "add_histogram: values").astype(float).reshape(-1)
         if values.size == 0:
             raise ValueError("add_histogram: values is empty; a histogram needs at least one value")
-        if not np.isfinite(values).all():
-            raise ValueError(f"add_histogram: values holds {np.count_nonzero(~np.isfinite(values))} nan or inf; "
-                             "TensorBoard's histograms take finite numbers only (log the count with add_scalar)")
-        if isinstance(bins, str) and bins == "tensorflow":
-            bins = self.default_bins
+        if isinstance(bins, str) and bins == "tensorflow":  # (a nan or an inf falls in no bucket, as in PyTorch, so
+            bins = self.default_bins                         # a run whose weights went nan keeps logging)
         if max_bins is not None:
             bins = _merge_bins(values, bins, max_bins)
         self._write(self._summary.histogram(tag, values, bins), global_step, walltime)
