@@ -41,3 +41,17 @@ def test_other_dtypes_sum_as_before(dtype):
     x = np.arange(5000 * 2).reshape(5000, 2).astype(dtype)
     assert summation.rounded_sum(x, axis=0).dtype == x.sum(axis=0).dtype
     assert (tl.tensor(x).cumsum(0).numpy()[-1] == x.cumsum(0)[-1]).all()
+
+
+def test_var_and_std_of_float32_are_computed_in_float64_as_pytorchs_cpu_kernels():
+    """Round r62: the squares of 1e20 overflow float32, so std was inf where PyTorch's is 2e20 (its var is inf: the
+    variance itself does not fit); the gradient stays float32."""
+    for L in (tl, torch):
+        x = L.tensor([1e20, -1e20, 3e20], requires_grad=True)
+        assert np.isclose(x.std().item(), 2e20, rtol=1e-6) and x.var().item() == float("inf")
+        assert np.isclose(L.std_mean(x)[0].item(), 2e20, rtol=1e-6)
+        small = L.tensor([1.0, 2.0, 4.0], requires_grad=True)
+        small.std().backward()
+        assert small.grad.dtype == L.float32
+    np.testing.assert_allclose(tl.tensor([1.0, 2.0, 4.0]).std().item(), torch.tensor([1.0, 2.0, 4.0]).std().item(),
+                               rtol=1e-7)

@@ -12,7 +12,8 @@ pairwise along the last, contiguous dims of an array, but one number at a time a
   ``ONE_AT_A_TIME`` = 4096 numbers go into each sum. Below that the error stays under 4096 x 2^-24 = 2.4e-4 of the
   total in the worst case (about 1e-6 for numbers of mixed signs), and the float64 route would cost 2-4 times as
   much on a training step's many small reductions;
-- ``cumsum`` adds float32 in float64 on the CPU, as PyTorch's CPU kernel does;
+- ``cumsum`` adds float32 in float64 on the CPU, as PyTorch's CPU kernel does, and so do ``var`` and ``std``
+  (tensor.py: their squares of 1e20 overflow float32);
 - CuPy (a GPU) sums in a tree already: its sums are left as they are.
 """
 import math

@@ -883,8 +883,9 @@ class Tensor:
         if not self.dtype.is_floating_point:
             raise RuntimeError(f"{op}(): std and var need a floating point tensor, got {self.dtype}; convert it first "
                                "with .float()")
-        if self.dtype is dt.float16:
-            return self.float()._var(dims, None, keepdim, correction, op).half()
+        if self.dtype is dt.float16 or (self.dtype is dt.float32 and type(self.array) is np.ndarray):  # wider, as
+            wide = self.float() if self.dtype is dt.float16 else self.double()  # PyTorch's kernels: squares of 1e20
+            return wide._var(dims, None, keepdim, correction, op).to(self.dtype)  # fit in float64, not in float32
         n = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
         if n - correction <= 0:  # (one sample with correction=1: nan, and PyTorch's words for why)
             warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
@@ -899,8 +900,9 @@ class Tensor:
         As ``torch.std``, the default is ``correction=1`` (unbiased, divisor N - 1); ``unbiased=False`` or
         ``correction=0`` gives the population std, divisor N (numpy's ``np.std`` default). Where the std is 0 the
         gradient is 0, as PyTorch's."""
-        if self.dtype is dt.float16:  # (the square root of var too in float32, rounded once, as var's sum)
-            return self.float().std(dim, unbiased, keepdim, correction=correction).half()
+        if self.dtype is dt.float16 or (self.dtype is dt.float32 and type(self.array) is np.ndarray):  # (as var's,
+            wide = self.float() if self.dtype is dt.float16 else self.double()  # and the square root too, rounded once)
+            return wide.std(dim, unbiased, keepdim, correction=correction).to(self.dtype)
         v = self._var(dim, unbiased, keepdim, correction, "std")
         return where(v == 0, 0.0, where(v == 0, 1.0, v).sqrt())  # where v = 0, PyTorch's gradient is 0, not 0 * inf
 
