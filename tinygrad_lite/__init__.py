@@ -99,6 +99,10 @@ from .composed_math import (cumulative_trapezoid, dist, float_power, fmax, fmin,
                             true_divide, vander)
 from .nn.functional import channel_shuffle, native_channel_shuffle, pdist
 from .order_statistics import aminmax, cummax, cummin, histc, histogram, kthvalue
+from .aliases import (absolute, greater, greater_equal, is_nonzero, is_same_size, less, less_equal, multiply,
+                      negative, not_equal, randint_like, rsub, scalar_tensor, subtract, unique_consecutive,
+                      unravel_index)
+from .composed_math import nanmedian
 from .products import addr, chain_matmul, cross, inner, kron, matrix_exp, matrix_power, tensordot
 from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                       bitwise_xor)

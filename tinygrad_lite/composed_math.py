@@ -232,18 +232,30 @@ def median(input, dim=None, keepdim=False):
     (``return_types.median``). With an even count it is the lower of the two middle values, as PyTorch's (numpy's
     median averages them); a nan in the slice makes it nan (at the first nan's index). From a stable sort: its
     gradient goes to the item it came from (among equal values the first, which is also the index given)."""
-    _check_tensor("median", input)
-    _check_flag("median", "keepdim", keepdim)
+    return _median(input, dim, keepdim, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """``median`` of the items that are not nan (nan where all are), as ``torch.nanmedian``."""
+    return _median(input, dim, keepdim, "nanmedian")
+
+
+def _median(input, dim, keepdim, name):
+    _check_tensor(name, input)
+    _check_flag(name, "keepdim", keepdim)
     x = input.reshape(-1) if dim is None or input.ndim == 0 else input
-    d = 0 if dim is None or input.ndim == 0 else dim_index(dim, input.ndim, "median")
+    d = 0 if dim is None or input.ndim == 0 else dim_index(dim, input.ndim, name)
     n = x.shape[d]
     if n == 0:
         if dim is None:
             return input.new_full((), float("nan")) if input.is_floating_point() else input.sum() * 0
-        raise IndexError(f"median(): dim {d} of {tuple(input.shape)} is empty: the median of no numbers is undefined")
+        raise IndexError(f"{name}(): dim {d} of {tuple(input.shape)} is empty: the median of no numbers is undefined")
     values, indices = x.sort(d, stable=True)  # (numpy sorts nan last: the first nan is at n - number of nans)
     nans = x.isnan().sum(d, keepdim=True)
-    position = where(nans > 0, n - nans, (n - 1) // 2)
+    if name == "nanmedian":  # the lower middle of the numbers before the nans (the first nan where all are)
+        position = ((n - nans - 1) // 2).clamp(min=0)
+    else:
+        position = where(nans > 0, n - nans, (n - 1) // 2)
     value, index = values.gather(d, position), indices.gather(d, position)
     if dim is None:  # (the gradient shared evenly by the items equal to the median, as PyTorch's)
         return _shared_by_ties(x, value.reshape(()))
@@ -618,8 +630,8 @@ def _trapezoids(y, x, dx, dim, name):
 
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
 for _function in (clamp_min, clamp_max, tan, log10, log2, frac, logit, xlogy, nan_to_num, logical_and, logical_or,
-                  logical_xor, count_nonzero, nansum, nanmean, median, mode, quantile, dot, outer, mv, addmm, addmv,
-                  baddbmm, addbmm, cov, corrcoef, fmax, fmin, float_power, true_divide, dist, logcumsumexp):
+                  logical_xor, count_nonzero, nansum, nanmean, median, nanmedian, mode, quantile, dot, outer, mv, addmm,
+                  addmv, baddbmm, addbmm, cov, corrcoef, fmax, fmin, float_power, true_divide, dist, logcumsumexp):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)
