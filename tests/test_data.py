@@ -1,5 +1,6 @@
 """tinygrad_lite.utils.data against torch.utils.data: datasets, samplers, collation, DataLoader, random_split."""
 import collections
+import importlib
 import warnings
 
 import numpy as np
@@ -613,3 +614,53 @@ def test_distributed_sampler_shares_as_pytorchs(n, replicas, drop_last):
         DistributedSampler(range(4), num_replicas=3, rank=3)
     with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
         DistributedSampler(range(4))  # (one process: no world size to ask)
+
+
+def round_r63(L):
+    """Round r63: typed datasets (Dataset[...]), a Subset's batched fetch through the dataset's __getitems__,
+    numpy scalars collated in their own dtype, a list subclass kept, a generator of datasets, PyTorch's old
+    cummulative_sizes, and a tensor with a numpy array in one batch refused with a TypeError."""
+    data = importlib.import_module(L.__name__ + ".utils.data")
+
+    class Typed(data.Dataset[tuple[L.Tensor, int]]):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return L.ones(2) * i, i
+
+    class Stream(data.IterableDataset[int]):
+        def __iter__(self):
+            return iter(range(3))
+
+    calls = []
+
+    class Batched(data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            calls.append(("one", i))
+            return i
+
+        def __getitems__(self, indices):
+            calls.append(("many", list(indices)))
+            return list(indices)
+
+    class Pair(list):
+        pass
+
+    list(data.DataLoader(data.Subset(Batched(), [1, 3]), batch_size=2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old_name = data.ConcatDataset([[1], [2, 3]]).cummulative_sizes
+    with pytest.raises(TypeError):
+        data.default_collate([L.ones(2), np.ones(2)])
+    return [next(iter(data.DataLoader(Typed(), batch_size=2)))[1].tolist(), next(iter(data.DataLoader(
+        Stream(), batch_size=2))).tolist(), str(data.default_collate([np.float32(0.5), 1.0]).dtype).split(".")[-1],
+        type(data.default_collate([Pair([1, 2]), Pair([3, 4])])).__name__,
+        len(data.ConcatDataset(d for d in [[1], [2, 3]])), calls, old_name, data.Sampler[int] is not None]
+
+
+def test_round_r63_data_idioms_as_pytorchs():
+    assert round_r63(tg) == round_r63(torch)

@@ -37,6 +37,9 @@ _ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, di
 def _stack(samples):
     first = samples[0]
     for i, t in enumerate(samples):
+        if not isinstance(t, Tensor):  # (a tensor and a numpy array in one batch: PyTorch's TypeError too)
+            raise TypeError(f"default_collate: sample 0 is a tensor but sample {i} is a {type(t).__name__}; make "
+                            "every sample a tensor (torch.as_tensor), or pass DataLoader(..., collate_fn=...)")
         if t.shape != first.shape:
             raise RuntimeError(f"default_collate: each sample must have the same shape to be stacked into a batch; "
                                f"sample 0 has shape {tuple(first.shape)} but sample {i} has {tuple(t.shape)}. Make "
@@ -59,8 +62,8 @@ def default_collate(batch):
         if elem.dtype.kind in "USO":  # strings or Python objects: no tensor can hold them
             raise TypeError(_ERROR.format(f"a numpy array of dtype {elem.dtype}"))
         return _stack([as_tensor(b) for b in batch])
-    if isinstance(elem, (np.bool_, np.number)):
-        return as_tensor(np.asarray(batch))
+    if isinstance(elem, (np.bool_, np.number)):  # (in the first one's dtype: np.float32(0.5) with 1.0 is float32)
+        return as_tensor(np.asarray(batch, dtype=elem.dtype))
     if isinstance(elem, float):
         return Tensor(batch, dtype=dt.float64)
     if isinstance(elem, int):  # (bool is an int too: it gives a bool tensor)
@@ -80,7 +83,13 @@ def default_collate(batch):
         if len(sizes) > 1:
             raise RuntimeError(f"default_collate: each sample in the batch should have the same number of entries; "
                                f"got lengths {sorted(sizes)}")
-        return [default_collate(column) for column in zip(*batch)]  # (each column a tuple: strings stay one)
+        columns = [default_collate(column) for column in zip(*batch)]  # (each column a tuple: strings stay one)
+        if isinstance(elem, tuple):  # (a tuple gives a list, as PyTorch's; a list of its own type keeps the type)
+            return columns
+        try:
+            return type(elem)(columns)
+        except TypeError:
+            return columns
     raise TypeError(_ERROR.format(type(elem)))
 
 

@@ -13,13 +13,16 @@ import itertools
 import math
 import numbers
 import warnings
+from typing import Generic, TypeVar
 
 from ...creation import randperm
 from ...random import default_generator
 from ...tensor import Tensor
 
+T_co = TypeVar("T_co", covariant=True)
 
-class Dataset:
+
+class Dataset(Generic[T_co]):
     """The base class of map-style datasets: subclasses define ``__getitem__(i)`` and ``__len__()``.
 
     ``__getitem__`` may return anything the DataLoader's collate function understands: a tensor, a number,
@@ -34,7 +37,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co]):
     """The base class of iterable-style datasets: subclasses define ``__iter__``, which yields the samples one
     after another (lines of a file, samples generated on the fly), instead of ``__getitem__``.
 
@@ -141,6 +144,13 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices):
+        """The samples at ``indices`` in one call of the dataset's own ``__getitems__`` where it has one (a batch
+        fetched at once, as the DataLoader asks), else one by one."""
+        many = getattr(self.dataset, "__getitems__", None)
+        picked = [self.indices[i] for i in indices]
+        return many(picked) if many is not None else [self.dataset[i] for i in picked]
+
     def __len__(self):
         return len(self.indices)
 
@@ -149,14 +159,21 @@ class ConcatDataset(Dataset):
     """Several datasets one after another. Index i falls in the first dataset whose running total exceeds i."""
 
     def __init__(self, datasets):
-        if not isinstance(datasets, (list, tuple)):
+        if isinstance(datasets, (str, bytes)) or not hasattr(datasets, "__iter__"):
             raise TypeError(f"ConcatDataset: datasets must be a list of datasets, got {type(datasets).__name__}")
+        datasets = list(datasets)  # (a generator of datasets too, as PyTorch's)
         for i, dataset in enumerate(datasets):
             check_dataset("ConcatDataset", dataset, f"datasets[{i}]")
         self.datasets = list(datasets)
         if not self.datasets:  # (an AssertionError, as PyTorch's)
             raise AssertionError("ConcatDataset: datasets should not be an empty list")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    @property
+    def cummulative_sizes(self):
+        """PyTorch's old misspelled name of ``cumulative_sizes``, with its deprecation warning."""
+        warnings.warn("cummulative_sizes attribute is renamed to cumulative_sizes", DeprecationWarning, stacklevel=2)
+        return self.cumulative_sizes
 
     def __len__(self):
         return self.cumulative_sizes[-1]

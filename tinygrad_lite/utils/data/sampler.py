@@ -13,13 +13,15 @@ epoch starts by drawing a seed from the *global* generator and shuffles with a g
 same epoch orders: that is what lets a training run resume bit-identically from a checkpoint.
 (The permutations themselves are not PyTorch's: our random numbers come from numpy's PCG64.)
 """
+from typing import Generic
+
 from ... import dtypes as dt
 from ...creation import as_tensor, multinomial, randint, randperm
 from ...random import Generator, rng
-from .dataset import check_dataset
+from .dataset import T_co, check_dataset
 
 
-class Sampler:
+class Sampler(Generic[T_co]):
     """Base class: a sampler is an iterable of dataset indices (and usually has a ``len``)."""
 
     def __iter__(self):
