@@ -271,3 +271,20 @@ def test_gradcheck_fused_linear_op(x_shape, bias):
     b = tg.tensor(rs.standard_normal(3), requires_grad=True) if bias else None
     inputs = (x, w, b) if bias else (x, w)
     assert tg.gradcheck(lambda *a: tg.nn.functional.linear(*a), inputs)
+
+
+def test_a_number_returned_is_refused_before_the_input_is_touched_and_a_raising_fn_leaves_it_as_it_was():
+    """Round r63: fn returning .item() left x nudged by eps (x[0] = 1.000001), and so did an fn that raised."""
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    with pytest.raises(TypeError, match="fn must return a tensor"):
+        tg.autograd.gradcheck(lambda a: (a ** 2).sum().item(), (x,))
+    assert x.tolist() == [1.0, 2.0]
+
+    def raises_when_nudged(a):
+        if a[0].item() != 1.0:
+            raise ValueError("nudged")
+        return a * 2
+
+    with pytest.raises(ValueError, match="nudged"):
+        tg.autograd.gradcheck(raises_when_nudged, (x,))
+    assert x.tolist() == [1.0, 2.0]

@@ -36,11 +36,13 @@ def numeric_jacobians(fn, inputs, eps):
         for j in range(x.array.size):
             at = np.unravel_index(j, x.array.shape)  # nudge x.array itself (it may be a non-contiguous view)
             original = x.array[at].item()
-            x.array[at] = original + eps
-            plus = _flat_outputs(fn, inputs)
-            x.array[at] = original - eps
-            minus = _flat_outputs(fn, inputs)
-            x.array[at] = original
+            try:  # (the input is given back as it was, even when fn raises)
+                x.array[at] = original + eps
+                plus = _flat_outputs(fn, inputs)
+                x.array[at] = original - eps
+                minus = _flat_outputs(fn, inputs)
+            finally:
+                x.array[at] = original
             columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
         jacobians.append([np.stack([c[o] for c in columns], axis=1) for o in range(len(columns[0]))]
                          if columns else None)
@@ -92,6 +94,11 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                           "in it are too coarse, so this check will likely fail; pass x.double()", stacklevel=2)
     if not any(getattr(x, "requires_grad", False) for x in inputs):
         raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
+    with no_grad():  # (before any input is nudged: fn must return tensors, as PyTorch checks first)
+        returned = [o for o in _as_tuple(fn(*inputs)) if not hasattr(o, "requires_grad")]  # (not a tensor)
+    if returned:
+        raise TypeError(f"gradcheck: fn must return a tensor or a tuple of tensors, got {type(returned[0]).__name__} "
+                        "(a number from .item() has no gradient to check: return the tensor itself)")
     numeric = numeric_jacobians(fn, inputs, eps)
     analytic = analytic_jacobians(fn, inputs)
     for k, (num_k, ana_k) in enumerate(zip(numeric, analytic)):
