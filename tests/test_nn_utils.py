@@ -154,3 +154,30 @@ def test_grad_stats_rows_and_flags():
     model[2].bias.grad = tg.tensor([float("nan")])
     assert tg.nn.utils.grad_stats(model)[-1]["flag"] == "nan/inf!"
     assert len(tg.nn.utils.grad_stats([model[0].weight])) == 1
+
+
+def clipped_in_two_halves(L):
+    """Round r63: clip_grad_norm_ split as PyTorch 2.6 splits it (get_total_norm, then clip_grads_with_norm_),
+    Generator.clone_state and nn.utils.skip_init."""
+    model = L.nn.Linear(3, 2)
+    with L.no_grad():
+        model.weight.copy_(L.tensor(np.arange(6.0).reshape(2, 3), dtype=L.float32))
+        model.bias.zero_()
+    model(L.ones(4, 3)).pow(2).sum().backward()
+    total = L.nn.utils.get_total_norm([p.grad for p in model.parameters()], 2.0, foreach=None)
+    L.nn.utils.clip_grads_with_norm_(model.parameters(), 1.0, total)
+    first = L.Generator().manual_seed(3)
+    twin = first.clone_state()
+    made = L.nn.utils.skip_init(L.nn.Linear, 3, 2, device="cpu")
+    return [total.item(), [p.grad.tolist() for p in model.parameters()],
+            L.rand(3, generator=first).tolist() == L.rand(3, generator=twin).tolist(), tuple(made.weight.shape)]
+
+
+def test_clipping_in_two_halves_clone_state_and_skip_init_as_pytorchs():
+    ours, theirs = clipped_in_two_halves(tg), clipped_in_two_halves(torch)
+    assert ours[2:] == theirs[2:] == [True, (2, 3)]
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    np.testing.assert_allclose(np.concatenate([np.ravel(g) for g in ours[1]]),
+                               np.concatenate([np.ravel(g) for g in theirs[1]]), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        tg.nn.utils.skip_init(int)

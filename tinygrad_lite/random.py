@@ -92,6 +92,12 @@ class Generator:
         """Put back a state that ``get_state()`` returned: the uint8 tensor, or the plain dict it was before."""
         return self._set_state(new_state, "set_state")
 
+    def clone_state(self):
+        """A new generator on the same device in the same state: it draws what this one would draw next."""
+        twin = Generator(self.device)
+        twin._set_state(self._state(), "clone_state")
+        return twin
+
     def _set_state(self, new_state, op):
         """``set_state``, its errors naming ``op`` (the public function called)."""
         state = _state_dict(new_state, op)

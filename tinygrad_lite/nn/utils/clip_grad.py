@@ -86,7 +86,7 @@ def make_norm(xp, order):
     return lambda x, p: xp.sum(xp.abs(x) ** p)
 
 
-def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The p-norm of the p-norms of ``tensors`` (as if they were one long vector), as a 0-d tensor."""
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     with on_device_of(tensors[0].array) if tensors else contextlib.nullcontext():
@@ -147,6 +147,24 @@ def _clip(grads, max_norm, norm_type, error_if_nonfinite):
             xp.multiply(g.array, coef, out=g.array)
             g._bump_version()
         return total
+    _scale(grads, max_norm, total)
+    return total
+
+
+@no_grad()
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale the gradients of ``parameters`` by min(1, max_norm / (total_norm + 1e-6)) for a ``total_norm`` computed
+    before (``get_total_norm``): ``clip_grad_norm_`` in two halves, as PyTorch splits it, so that a script can
+    combine the norms of several models (or processes) in between."""
+    grads = _grads(parameters, "clip_grads_with_norm_")
+    if grads:
+        total = total_norm if isinstance(total_norm, Tensor) else Tensor(float(total_norm))
+        with on_device_of(grads[0].array):
+            _scale(grads, max_norm, total)
+
+
+def _scale(grads, max_norm, total):
+    """Each gradient times min(1, max_norm / (total + 1e-6)), in place."""
     coef = np.minimum(float(max_norm) / (total.array.astype(np.float64) + 1e-6), 1.0)
     # the factor in each gradient's dtype, as PyTorch's; a float16 gradient's in the total's (float32 when other
     # gradients are float32), so that its product is computed in float32 and rounded once, as in PyTorch
@@ -155,7 +173,6 @@ def _clip(grads, max_norm, norm_type, error_if_nonfinite):
     with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
         for g, scale in zip(grads, scales):
             g.mul_(Tensor._make(scale, None))
-    return total
 
 
 @no_grad()
