@@ -87,7 +87,8 @@ def check_saved(fn):
                 "Change a copy instead of the tensor itself: x = x + 1 rather than x += 1 (or x.add_(1), "
                 "x[i] = v, x.zero_()). In a training loop, call optimizer.zero_grad(), loss.backward(), "
                 "optimizer.step() in that order, and change the weights (step, load_state_dict) only after "
-                "backward.")
+                "backward. (A change made through .data counts too: PyTorch does not track those, and its backward "
+                "would use the new numbers silently; here the check holds.)")
 
 
 def _saved_numbers_of(fn, array):
