@@ -74,7 +74,10 @@ ALIASES = {"concat": "cat", "clip": "clamp", "clip_": "clamp", "clamp_": "clamp"
            "full_like": "full", "masked_fill": "where", "minimum": "maximum", "logsumexp": "amax", "fix": "trunc",
            "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal",
            "ne": "not_equal", "floor_divide": "floordivide", "rfloordiv": "floordivide", "clamp_max": "clamp",
-           "clamp_min": "clamp", "inverse": "inv"}
+           "clamp_min": "clamp", "inverse": "inv",
+           # (aliases.py: PyTorch's second names, numpy's spellings)
+           "negative": "neg", "subtract": "sub", "multiply": "mul", "greater": "gt", "greater_equal": "ge",
+           "less": "lt", "less_equal": "le", "not_equal": "ne", "absolute": "abs"}
 
 
 def names_for(name, owner=None):

@@ -4,6 +4,9 @@ a few small functions on top of others: ``rsub``, ``reshape_as``, ``sum_to_size`
 and ``triu_``, ``xlogy_``, ``randint_like``, ``unravel_index``, ``scalar_tensor``, ``is_nonzero``,
 ``is_same_size``, ``unique_consecutive``. Each means exactly what the function it stands for means.
 """
+import inspect
+import numbers
+
 import numpy as np
 
 from . import dtypes as dt
@@ -11,7 +14,7 @@ from .composed_math import xlogy
 from .creation import randint, tensor
 from .functions import _check_tensor
 from .inplace_methods import in_place
-from .shapes import size_args
+from .shapes import check_flag, dim_index, size_args
 from .tensor import Tensor
 
 __all__ = ["negative", "subtract", "multiply", "greater", "greater_equal", "less", "less_equal", "not_equal",
@@ -28,6 +31,9 @@ def _alias(second, first):
         _check_tensor(second, input)
         return getattr(input, first)(*args, **kwargs)
     function.__name__, function.__doc__ = second, f"``{first}`` under PyTorch's second name (numpy's spelling)."
+    method = inspect.signature(getattr(Tensor, first))  # (the method's parameters, its self called input)
+    function.__signature__ = method.replace(parameters=[p.replace(name="input") if p.name == "self" else p
+                                                        for p in method.parameters.values()])
     return function
 
 
@@ -42,11 +48,12 @@ for _second, _first in SECOND_NAMES.items():
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (``sub`` with its operands the other way round)."""
     _check_tensor("rsub", input)
-    return other - alpha * input
+    return other - input * alpha
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, generator=None):
     """Random integers in [low, high) of ``input``'s shape, dtype and device (``randint_like(x, 10)``: high 10)."""
+    _check_tensor("randint_like", input)
     low, high = (0, low) if high is None else (low, high)
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
                    requires_grad=requires_grad, generator=generator)
@@ -67,6 +74,8 @@ def unravel_index(indices, shape):
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     """A 0-d tensor of the number ``s``, in the default float dtype unless told (``torch.scalar_tensor``)."""
+    if isinstance(s, bool) or not isinstance(s, (numbers.Number, np.generic)):
+        raise TypeError(f"scalar_tensor(): argument 's' must be a number, got {type(s).__name__}")
     return tensor(float(s) if dtype is None else s, dtype=dtype or dt.get_default_dtype(), device=device,
                   requires_grad=requires_grad)
 
@@ -76,12 +85,14 @@ def is_nonzero(input):
     _check_tensor("is_nonzero", input)
     if input.numel() != 1:
         how_many = "no values" if input.numel() == 0 else "more than one value"
-        raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
+        raise RuntimeError(f"is_nonzero(): Boolean value of Tensor with {how_many} is ambiguous")
     return bool(input.item() != 0)
 
 
 def is_same_size(input, other):
     """Whether two tensors have the same shape."""
+    _check_tensor("is_same_size", input)
+    _check_tensor("is_same_size", other, "other")
     return tuple(input.shape) == tuple(other.shape)
 
 
@@ -89,7 +100,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """The input with every run of equal consecutive values (slices along ``dim``) kept once, as ``uniq`` does;
     with ``return_inverse``, each item's run; with ``return_counts``, each run's length. No gradient, as ``unique``."""
     _check_tensor("unique_consecutive", input)
-    x = input.array.reshape(-1) if dim is None else np.moveaxis(input.array, dim, 0)
+    for name, flag in (("return_inverse", return_inverse), ("return_counts", return_counts)):
+        check_flag("unique_consecutive", name, flag)
+    dim = None if dim is None else dim_index(dim, max(input.ndim, 1), "unique_consecutive")
+    x = input.array.reshape(-1) if dim is None or input.ndim == 0 else np.moveaxis(input.array, dim, 0)
     if x.shape[0] == 0:
         starts = np.zeros(0, dtype=bool)
     else:
@@ -119,6 +133,7 @@ def _short(self, memory_format=None):
 
 def _reshape_as(self, other):
     """``x.reshape(other.shape)``."""
+    _check_tensor("reshape_as", other, "other")
     return self.reshape(other.shape)
 
 
@@ -140,6 +155,9 @@ def _fill_diagonal_(self, fill_value, wrap=False):
     if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
         raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1 and all of equal length (a matrix, or a "
                            f"tensor with every dim the same), got shape {list(self.shape)}")
+    if isinstance(fill_value, bool) or not isinstance(fill_value, (numbers.Number, np.generic)):
+        raise TypeError(f"fill_diagonal_(): argument 'fill_value' must be a number, got {type(fill_value).__name__}")
+    check_flag("fill_diagonal_", "wrap", wrap)
     mask = np.zeros(tuple(self.shape), dtype=bool)
     np.fill_diagonal(mask, True, wrap=wrap)
     return self.masked_fill_(Tensor._make(mask, None).to(self.device), fill_value)

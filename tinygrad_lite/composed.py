@@ -182,9 +182,15 @@ def broadcast_tensors(*tensors):
 
 def broadcast_shapes(*shapes):
     """The shape that tensors of ``shapes`` broadcast to (an int stands for a 1-D shape), as a Size."""
-    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes]
+    if not all(isinstance(s, (tuple, list, Size)) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                                          for n in s) for s in shapes):
+        raise RuntimeError(f"broadcast_shapes(): expected shapes (tuples of sizes, or ints), got {shapes!r:.80}")
+    shapes = [tuple(s) for s in shapes]
     check_broadcast("broadcast_shapes", *shapes)
-    return Size(np_broadcast_shapes(*shapes))
+    ndim = max((len(s) for s in shapes), default=0)
+    columns = [[s[k - ndim] for s in shapes if len(s) >= ndim - k] for k in range(ndim)]  # (each dim, from the left)
+    return Size(next((n for n in column if n != 1), 1) for column in columns)
 
 
 def ravel(input):

@@ -93,6 +93,8 @@ def resize_(self, *sizes, memory_format=None):
 
 def resize_as_(self, other, memory_format=None):
     """``resize_`` to ``other``'s shape."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"resize_as_(): argument 'the_template' must be a Tensor, not {type(other).__name__}")
     return resize_(self, other.shape)
 
 

@@ -105,12 +105,17 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but got input "
                            f"{input.dtype.name}; convert it with input.float()")
+    if weight is not None and not isinstance(weight, Tensor):
+        raise TypeError(f"histogram(): argument 'weight' must be a Tensor, not {type(weight).__name__}")
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
         raise RuntimeError(f"torch.histogram: if weight tensor is provided it should have the same shape as the input "
                            f"tensor, got weight {list(weight.shape)} and input {list(input.shape)}")
     xp, values = array_module_of(input.array), input.array.reshape(-1)
     if isinstance(bins, Tensor):
         edges = bins.array.astype(input.dtype.np)
+        if edges.ndim != 1 or edges.size < 2 or bool((edges[1:] < edges[:-1]).any()):
+            raise RuntimeError(f"torch.histogram: bins must be a 1-D tensor of at least 2 increasing edges, got "
+                               f"{edges.tolist()!r:.80}")
     else:  # equal bins: their edges as PyTorch's linspace rounds them, in the input's dtype
         low, high = range if range is not None else (values.min(), values.max()) if values.size else (0.0, 1.0)
         if low > high:
