@@ -119,16 +119,11 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _byte(self, memory_format=None):
-    return self.to(dt.uint8)
-
-
-def _char(self, memory_format=None):
-    return self.to(dt.int8)
-
-
-def _short(self, memory_format=None):
-    return self.to(dt.int16)
+def _cast_to(dtype):
+    """The method ``x.byte()`` (and the like): ``x.to(dtype)``, as tensor.py's ``x.long()``."""
+    def cast(self, memory_format=None):
+        return self.to(dtype, memory_format=memory_format)
+    return cast
 
 
 def _reshape_as(self, other):
@@ -163,7 +158,7 @@ def _fill_diagonal_(self, fill_value, wrap=False):
     return self.masked_fill_(Tensor._make(mask, None).to(self.device), fill_value)
 
 
-Tensor.byte, Tensor.char, Tensor.short = _byte, _char, _short
+Tensor.byte, Tensor.char, Tensor.short = _cast_to(dt.uint8), _cast_to(dt.int8), _cast_to(dt.int16)
 Tensor.reshape_as, Tensor.sum_to_size, Tensor.fill_diagonal_ = _reshape_as, _sum_to_size, _fill_diagonal_
 Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
 Tensor.tril_, Tensor.triu_ = in_place("tril", Tensor.tril), in_place("triu", Tensor.triu)

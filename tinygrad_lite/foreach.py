@@ -26,14 +26,20 @@ UNARY = ("abs", "acos", "asin", "atan", "ceil", "cos", "cosh", "erf", "erfc", "e
 BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "clamp_min", "clamp_max")
 
 
-def _per_tensor(name, tensors, other):
-    """``other`` spread over the list: one entry per tensor (a list of tensors or of numbers) or the same for all."""
+def _checked(name, tensors):
+    """``tensors``, refused unless a list (or tuple) of tensors."""
     if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"_foreach_{name}(): expected a list of tensors first, got {type(tensors).__name__}")
     for i, t in enumerate(tensors):  # (a parameter that got no gradient: its .grad is None)
         if not isinstance(t, Tensor):
             raise TypeError(f"_foreach_{name}(): expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
+    return tensors
+
+
+def _per_tensor(name, tensors, other):
+    """``other`` spread over the list: one entry per tensor (a list of tensors or of numbers) or the same for all."""
+    _checked(name, tensors)
     if isinstance(other, (list, tuple)):
         if len(other) != len(tensors):
             raise RuntimeError(f"_foreach_{name}(): tensor lists must have the same number of tensors, got "
@@ -68,11 +74,6 @@ def _unary(name, in_place):
         return self if in_place else results
     apply.__name__ = f"_foreach_{name}{'_' if in_place else ''}"
     return apply
-
-
-def _checked(name, tensors):
-    _per_tensor(name, tensors, 0)
-    return tensors
 
 
 def _three(name, in_place):

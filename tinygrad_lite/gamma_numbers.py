@@ -179,7 +179,7 @@ def _expansions(xp, a, x):
     b = xp.where(series, 1.0, x + 1 - a)
     c, d = xp.full_like(b, 1 / tiny), 1 / b
     d_c, d_d = xp.zeros_like(b), d * d  # (db/da = -1, so d(1/b)/da = 1 / b^2)
-    h, d_h, i, done = d, d * d, 0, series
+    h, d_h, i, done = d, d_d, 0, series
     while i < INCOMPLETE_STEPS and not bool(done.all()):  # (each one stops when its step is 1 to a few ulps, one
         i += 1                                             # can stay off by 2 or 3 for good, and so is its slope)
         an, b = -i * (i - a), b + 2  # (d an/da = i)

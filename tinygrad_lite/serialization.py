@@ -149,8 +149,8 @@ class _Encoder:
                     root = root.base
                 owners.setdefault(id(root), []).append((self.places[name], x.array))
         for views in owners.values():  # (views of different elements of one array, as the optimizer's steps, are fine)
-            places = sorted({p for i, (p, a) in enumerate(views) for q, b in views[i + 1:] if _overlap(a, b)} |
-                            {q for i, (p, a) in enumerate(views) for q, b in views[i + 1:] if _overlap(a, b)})
+            pairs = [(p, q) for i, (p, a) in enumerate(views) for q, b in views[i + 1:] if _overlap(a, b)]
+            places = sorted({place for pair in pairs for place in pair})
             if places:
                 warnings.warn(f"save: {' and '.join(places[:3])} share memory (one is a view of another); they load "
                               "as separate copies, where PyTorch keeps them shared. Save the base tensor alone and "

@@ -1597,9 +1597,9 @@ def _index(index):
     """
     if isinstance(index, tuple):  # (a tuple, range or bool inside it is an advanced index: an array, for indexing.py)
         return tuple(np.asarray(i) if isinstance(i, (tuple, range, builtins.bool)) else _index(i) for i in index)
-    if isinstance(index, Tensor) and index.array.dtype == np.uint8 and index.ndim:  # a byte mask (deprecated in
-        return index.array != 0  # PyTorch, which warns; it was read as positions 0 and 1 here: silent)
     if isinstance(index, Tensor):  # (a 0-d integer tensor is an integer, as in PyTorch: x[i] is then a view)
+        if index.array.dtype == np.uint8 and index.ndim:  # a byte mask (deprecated in PyTorch, which warns;
+            return index.array != 0                       # it was read as positions 0 and 1 here: silent)
         return index.array.copy() if index.ndim or index.dtype.is_floating_point or index.array.dtype == bool \
             else builtins.int(index.array)
     if isinstance(index, list):

@@ -13,7 +13,7 @@ from ..autograd.grad_mode import no_grad
 from ..creation import arange, full, multinomial
 from ..tensor import Size
 from . import constraints
-from .distribution import Distribution, _probs_or_logits, clamp_probs
+from .distribution import Distribution, _probs_or_logits, probs_to_logits
 
 __all__ = ["Categorical"]
 
@@ -42,7 +42,7 @@ class Categorical(Distribution):
             self.probs = self.logits.softmax(-1)
             return self.probs
         if name == "logits":  # (log p, of the clamped p: finite)
-            self.logits = clamp_probs(self.probs).log()
+            self.logits = probs_to_logits(self.probs)
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 

@@ -80,24 +80,23 @@ def derived_binary_parameter(distribution, name):
         distribution.probs = distribution.logits.sigmoid()
         return distribution.probs
     if name == "logits":
-        clamped = clamp_probs(distribution.probs)
-        distribution.logits = clamped.log() - (-clamped).log1p()
+        distribution.logits = probs_to_logits(distribution.probs, is_binary=True)
         return distribution.logits
     raise AttributeError(f"'{type(distribution).__name__}' object has no attribute {name!r}")
 
 
-def _constraint_names(distribution):
-    """The names in ``arg_constraints`` (none where a subclass does not define it)."""
+def _own_constraints(distribution):
+    """The distribution's ``arg_constraints`` (empty where a subclass does not define them)."""
     try:
-        return list(distribution.arg_constraints)
+        return distribution.arg_constraints
     except NotImplementedError:
-        return []
+        return {}
 
 
 def _constraint_of(distribution, name):
     """``name``'s constraint: in the distribution's ``arg_constraints``, else in those of the classes it derives
     from (a subclass written for PyTorch, ``class BetaProportion(Beta)``, lists its own parameters only); or None."""
-    own = distribution.arg_constraints if _constraint_names(distribution) else {}
+    own = _own_constraints(distribution)
     if name in own:  # (a property where the constraints depend on the parameters: Uniform's low < high)
         return own[name]
     for cls in type(distribution).__mro__:
@@ -112,6 +111,13 @@ def clamp_probs(probs):
     ``distributions.utils.clamp_probs``)."""
     eps = float(np.finfo(probs.array.dtype).eps)
     return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary=False):
+    """log p - log(1 - p) for one probability (``is_binary``), else log p, of the clamped probabilities (PyTorch's
+    ``distributions.utils.probs_to_logits``)."""
+    clamped = clamp_probs(probs)
+    return clamped.log() - (-clamped).log1p() if is_binary else clamped.log()
 
 
 class Distribution:
@@ -145,8 +151,8 @@ class Distribution:
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
         self._validate_args = Distribution._validate_default if validate_args is None else validate_args
         if self._validate_args and not type(self).__module__.startswith(__package__):
-            for name in _constraint_names(self):
-                if isinstance(self.__dict__.get(name), Tensor) and not is_dependent(self.arg_constraints[name]):
+            for name, constraint in _own_constraints(self).items():
+                if isinstance(self.__dict__.get(name), Tensor) and not is_dependent(constraint):
                     self._check_parameter(name)
 
     batch_shape = property(lambda self: self._batch_shape)
@@ -250,7 +256,7 @@ class Distribution:
 
     def __repr__(self):
         shown = []
-        for name in getattr(self, "_parameters", None) or _constraint_names(self):
+        for name in getattr(self, "_parameters", None) or _own_constraints(self):
             if name in self.__dict__:
                 value = self.__dict__[name]
                 shown.append(f"{name}: {value if value.numel() == 1 else value.shape}")

@@ -4,15 +4,9 @@
 ``probs_to_logits`` / ``logits_to_probs`` (log-odds for one probability, log-probabilities for a categorical),
 ``lazy_property`` (an attribute computed on first use and then kept, as PyTorch's).
 """
-from .distribution import broadcast_all, clamp_probs
+from .distribution import broadcast_all, clamp_probs, probs_to_logits
 
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
-
-
-def probs_to_logits(probs, is_binary=False):
-    """log p - log(1 - p) for one probability (``is_binary``), else log p, of the clamped probabilities."""
-    clamped = clamp_probs(probs)
-    return clamped.log() - (-clamped).log1p() if is_binary else clamped.log()
 
 
 def logits_to_probs(logits, is_binary=False):

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..device import array_module_of
-from ..summation import accumulated_sum, rounded_sum
+from ..summation import rounded_mean, rounded_sum
 
 
 def _restore_dims(g, shape, dim, keepdim):
@@ -36,7 +36,7 @@ class Mean(Function):
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
         self.n = x.size if dim is None else int(np.prod([x.shape[d] for d in dim]))
-        return (accumulated_sum(x, axis=dim, keepdims=keepdim) / self.n).astype(x.dtype, copy=False)
+        return rounded_mean(x, axis=dim, keepdims=keepdim)
 
     def backward(self, g):  # (float16: 1/N in float32, since N past 65,504 is inf in float16 and 1/inf is 0)
         n = np.float32(self.n) if g.dtype == np.float16 else self.n
